@@ -1,0 +1,130 @@
+"""Grade one submission: `grade(path) -> Report`. Never raises; a problem becomes `Report.error`.
+
+Flow: find the assignment (notebook metadata `rnn_course.assignment`, or the argument), open the
+submission in its own worker process (`runner.Submission`), run every test group of the spec with
+inputs drawn from one seeded generator per group, and turn each group's outcomes into report rows.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .report import Report, TestResult
+from .specs import SPECS, get_spec
+from .specs.common import Ctx, Outcome
+
+
+def fresh_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def assignment_of(path: Path) -> tuple[str, str]:
+    """(assignment id from the notebook's metadata or "", error message or "")."""
+    if path.suffix != ".ipynb":
+        return "", ""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return "", f"cannot read {path.name}: {exc}"
+    except json.JSONDecodeError as exc:
+        return "", f"{path.name} is not a valid notebook: not valid JSON ({exc})"
+    meta = nb.get("metadata", {}) if isinstance(nb, dict) else {}
+    course = meta.get("rnn_course", {}) if isinstance(meta, dict) else {}
+    found = course.get("assignment", "") if isinstance(course, dict) else ""
+    return (found if isinstance(found, str) else ""), ""
+
+
+def group_seed(seed: int, name: str) -> int:
+    """Each group draws from its own stream, so `--only` sees the same inputs as a full run."""
+    return int(np.random.SeedSequence([seed, *name.encode()]).generate_state(1)[0])
+
+
+def _default_factory(path, **limits):
+    from .runner import Submission
+    return Submission(path, **limits)
+
+
+def select(groups, only: str | None):
+    """Groups (and within them outputs) that `only` names: "rnn_backward" or "rnn_backward: dWh"."""
+    if not only:
+        return [(g, None) for g in groups]
+    name, _, output = only.partition(":")
+    name, output = name.strip(), output.strip()
+    for g in groups:
+        if g.name == name and (not output or output in dict(g.outputs)):
+            return [(g, output or None)]
+    return []
+
+
+def grade(path, *, assignment: str | None = None, seed: int | None = None, only: str | None = None,
+          timeout: float | None = None, submission_factory: Callable | None = None) -> Report:
+    """Grade the submission at `path` (.ipynb or .py).
+
+    seed: draws every input; None picks a fresh one (kept in the report, so a run can be repeated).
+    only: a group ("rnn_backward") or one output ("rnn_backward: dWh"). timeout: seconds per cell
+    and per call. submission_factory(path, **limits) -> a Submission-like context manager (tests).
+    """
+    start = time.perf_counter()
+    path = Path(path)
+    seed = fresh_seed() if seed is None else int(seed)
+    report = Report(assignment=assignment or "", submission=str(path), seed=seed)
+    try:
+        _grade_into(report, path, assignment, seed, only, timeout, submission_factory or _default_factory)
+    except Exception as exc:  # the grader's own fault: say so, never crash
+        report.error = f"internal grader error: {type(exc).__name__}: {exc}"
+        report.output = (report.output + "\n" + traceback.format_exc()).strip()
+    report.execution_time = round(time.perf_counter() - start, 3)
+    return report
+
+
+def _grade_into(report, path, assignment, seed, only, timeout, factory):
+    if not path.exists():
+        report.error = f"no such file: {path}"
+        return
+    found, problem = assignment_of(path)
+    if problem:
+        report.error = problem
+        return
+    assignment = assignment or found
+    if not assignment:
+        report.error = (f"cannot tell which assignment {path.name} is: the notebook metadata has no "
+                        f"rnn_course.assignment; pass --assignment (one of {', '.join(sorted(SPECS))})")
+        return
+    report.assignment = assignment
+    try:
+        spec = get_spec(assignment)
+    except KeyError as exc:
+        report.error = str(exc.args[0])
+        return
+    chosen = select(spec.GROUPS, only)
+    if not chosen:
+        names = ", ".join(g.name for g in spec.GROUPS)
+        report.error = f"--only {only!r} names no test group of {assignment}; groups: {names}"
+        return
+    limits = {} if timeout is None else {"cell_timeout": float(timeout), "call_timeout": float(timeout)}
+    with factory(path, **limits) as sub:
+        load_error = getattr(sub, "load_error", "")
+        if load_error:
+            report.error = load_error
+            return
+        cell_errors = list(getattr(sub, "cell_errors", []) or [])
+        if cell_errors:
+            report.output = "Some cells failed when your submission was run:\n" + "\n".join(
+                f"  {e}" for e in cell_errors)
+        for group, output in chosen:
+            ctx = Ctx(sub=sub, rng=np.random.default_rng(group_seed(seed, group.name)), cell_errors=cell_errors)
+            outcomes = group.run(ctx)
+            for label, points in group.outputs:
+                if output and label != output:
+                    continue
+                out = outcomes.get(label, Outcome(False, "not tested (grader bug: no outcome)"))
+                report.tests.append(TestResult(
+                    name=f"{group.name}: {label}", group=group.name, score=float(points) if out.ok else 0.0,
+                    max_score=float(points), status="passed" if out.ok else "failed", output=out.message))
