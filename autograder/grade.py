@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .report import Report, TestResult
-from .specs import SPECS, get_spec
+from .specs import get_spec, known_assignments
 from .specs.common import Ctx, Outcome
 
 
@@ -95,7 +95,7 @@ def _grade_into(report, path, assignment, seed, only, timeout, factory):
     assignment = assignment or found
     if not assignment:
         report.error = (f"cannot tell which assignment {path.name} is: the notebook metadata has no "
-                        f"rnn_course.assignment; pass --assignment (one of {', '.join(sorted(SPECS))})")
+                        f"rnn_course.assignment; pass --assignment (one of {', '.join(known_assignments())})")
         return
     report.assignment = assignment
     try:
