@@ -220,6 +220,9 @@ def _main(argv: list[str]) -> None:  # noqa: C901 (one flat loop reads best here
 
     import numpy as np
 
+    for module in limits.get("preload", []):  # before the audit hook: torch loads its libraries with ctypes
+        __import__(module)
+
     blocked = frozenset(limits["blocked"])
     sandbox = os.path.realpath(limits["sandbox"])
     no_read = tuple(os.path.realpath(p) for p in limits["no_read"])
@@ -354,8 +357,8 @@ def _main(argv: list[str]) -> None:  # noqa: C901 (one flat loop reads best here
             return ""
         return f" ({found})" if not label else f" (line {found.rpartition('line ')[2]})"
 
-    def run_cell(index: int, source: str) -> dict:
-        label = f"<cell {index}>"
+    def run_cell(index: int, source: str, name: str = "") -> dict:
+        label = f"<cell {name}>" if name else f"<cell {index}>"
         try:
             tree = ast.parse(source, filename=label)
         except SyntaxError as exc:
@@ -419,6 +422,7 @@ def _main(argv: list[str]) -> None:  # noqa: C901 (one flat loop reads best here
             return {"ok": False, "kind": "exception", "error": describe(exc) + where(exc, "")}, []
         keep = set(header.get("keep", []))
         out_arrays: list = []
+        reply = {"ok": True}
         try:
             if isinstance(result, tuple) and keep:
                 value = {"__tuple__": [
@@ -426,9 +430,12 @@ def _main(argv: list[str]) -> None:  # noqa: C901 (one flat loop reads best here
                 ]}
             else:
                 value = encode(result, out_arrays, to_handle)
+            if header.get("return_args"):  # the arguments as the call left them (in-place updates)
+                reply["args"] = encode(list(args), out_arrays, to_handle)
         except Exception as exc:  # noqa: BLE001
             return {"ok": False, "kind": "bad-output", "error": f"{name} returned something that cannot be sent: {exc}"}, []
-        return {"ok": True, "value": value}, out_arrays
+        reply["value"] = value
+        return reply, out_arrays
 
     # What a submission may break for itself but not for the worker: restored after every request.
     saved_builtins = dict(builtins.__dict__)
@@ -460,7 +467,7 @@ def _main(argv: list[str]) -> None:  # noqa: C901 (one flat loop reads best here
             if timeout > 0:
                 signal.setitimer(signal.ITIMER_REAL, timeout)
             if op == "cell":
-                reply = run_cell(int(header["index"]), str(header["source"]))
+                reply = run_cell(int(header["index"]), str(header["source"]), str(header.get("name", "")))
             elif op == "call":
                 reply, out_arrays = run_call(header, arrays)
             elif op == "ping":

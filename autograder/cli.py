@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="seed for every random input (default: a fresh one, printed)")
     g.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell and per call (default 10)")
     g.add_argument("--exit-zero", action="store_true", help="exit with 0 whatever the result")
+    g.add_argument("--with", dest="with_paths", action="append", default=[], metavar="PATH",
+                   help="an earlier notebook this assignment builds on (repeatable), e.g. --with "
+                        "01_rnn_bptt.ipynb for clipping_tbptt; default: looked for next to PATH")
 
     m = sub.add_parser("grade-many", help="grade every .ipynb/.py in a folder, in parallel")
     m.add_argument("dir")
@@ -67,7 +70,9 @@ def cmd_grade(args) -> int:
     seed = fresh_seed() if args.seed is None else args.seed
     print(f"Seed: {seed} (repeat with --seed {seed})", flush=True)
     try:
-        report = _grade(args.path, assignment=args.assignment, seed=seed, only=args.only, timeout=args.timeout)
+        extra = {"with_paths": args.with_paths} if args.with_paths else {}
+        report = _grade(args.path, assignment=args.assignment, seed=seed, only=args.only, timeout=args.timeout,
+                        **extra)
         if not isinstance(report, Report):
             raise TypeError(f"grade() returned {type(report).__name__}, not a Report")
     except Exception as exc:  # noqa: BLE001 (exit 2 with a message, never a traceback)

@@ -42,16 +42,26 @@ MAX_RESTARTS = 25  # a submission that crashes its worker more often than this g
 
 @dataclass
 class Cell:
-    """One code cell to execute: `index` is its 1-based position among all the notebook's cells."""
+    """One code cell to execute: `index` is its 1-based position among all the notebook's cells.
+
+    origin: "" for the submission's own cells; the file name for a dependency's cells (an earlier
+    assignment's notebook that runs first, see `Submission(prelude=...)`).
+    """
 
     index: int
     source: str
     tags: list = field(default_factory=list)
+    origin: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.origin, self.index)
 
     @property
     def label(self) -> str:
         first = next((ln.strip() for ln in self.source.splitlines() if ln.strip()), "")
-        return f"cell {self.index} ({first[:40]!r})" if first else f"cell {self.index}"
+        where = f"{self.origin}, cell {self.index}" if self.origin else f"cell {self.index}"
+        return f"{where} ({first[:40]!r})" if first else where
 
 
 class LoadError(Exception):
@@ -134,6 +144,7 @@ class _Worker:
             "no_read": [str(GRADER_DIR), str(GRADER_DIR.parent / "solutions")] + [str(p) for p in sub.no_read],
             "handle_base": generation * _worker.HANDLE_STRIDE,
             "max_output_bytes": sub.max_output_bytes,
+            "preload": list(sub.preload),
         }
         try:
             self.proc = subprocess.Popen(
@@ -256,8 +267,18 @@ class Submission:
         max_output_bytes: int = 65536,
         blocked_modules=DEFAULT_BLOCKED,
         no_read=(),
+        prelude=(),
+        postlude=(),
+        preload=(),
     ):
+        """prelude: `Cell`s (with an origin) run before the submission's own cells, in the same
+        namespace: an earlier assignment's graded cells, read by the grader (not by the worker).
+        postlude: `Cell`s run after them (a spec's HARNESS: grader code that drives a submitted class).
+        preload: modules the worker imports before its audit hook starts (torch, for a PyTorch assignment)."""
         self.path = Path(path)
+        self.prelude: list[Cell] = list(prelude)
+        self.postlude: list[Cell] = list(postlude)
+        self.preload = tuple(str(m) for m in preload)
         self.cell_timeout = float(cell_timeout)
         self.call_timeout = float(call_timeout)
         self.memory_mb = int(memory_mb)
@@ -270,8 +291,8 @@ class Submission:
         self.cell_errors: list[str] = []
         self.cell_output: dict[int, str] = {}
         self.restarts = 0
-        self._bad_cells: set[int] = set()
-        self._reported: set[int] = set()  # cells whose output and errors are recorded (once, on first run)
+        self._bad_cells: set[tuple[str, int]] = set()
+        self._reported: set[tuple[str, int]] = set()  # cells whose output and errors are recorded (once, on first run)
         self._worker: _Worker | None = None
         self._generation = 0
 
@@ -307,17 +328,17 @@ class Submission:
         while True:
             self._generation += 1
             self._worker = _Worker(self, self._generation)
-            for cell in self.cells:
-                if cell.index in self._bad_cells:
+            for cell in self.prelude + self.cells + self.postlude:
+                if cell.key in self._bad_cells:
                     continue
+                header = {"op": "cell", "index": cell.index, "source": cell.source, "timeout": self.cell_timeout}
+                if cell.origin:
+                    header["name"] = f"{cell.origin}:{cell.index}"
                 try:
-                    reply, _ = self._worker.request(
-                        {"op": "cell", "index": cell.index, "source": cell.source, "timeout": self.cell_timeout},
-                        [], self.cell_timeout + 1.0,
-                    )
+                    reply, _ = self._worker.request(header, [], self.cell_timeout + 1.0)
                 except (TimeoutError, EOFError) as exc:
                     timed_out = isinstance(exc, TimeoutError)
-                    self._bad_cells.add(cell.index)
+                    self._bad_cells.add(cell.key)
                     self.cell_errors.append(
                         f"{cell.label}: "
                         + (f"took longer than {self.cell_timeout:g} s and was stopped" if timed_out
@@ -327,10 +348,10 @@ class Submission:
                     self._worker.kill()
                     break
                 if reply.get("kind") == "timeout":
-                    self._bad_cells.add(cell.index)  # not re-run when a later crash restarts the worker
-                if first and cell.index not in self._reported:
-                    self._reported.add(cell.index)
-                    if reply.get("stdout"):
+                    self._bad_cells.add(cell.key)  # not re-run when a later crash restarts the worker
+                if first and cell.key not in self._reported:
+                    self._reported.add(cell.key)
+                    if reply.get("stdout") and not cell.origin:
                         self.cell_output[cell.index] = str(reply["stdout"])[: self.max_output_bytes + 200]
                     if not reply.get("ok"):
                         self.cell_errors.append(f"{cell.label}: {str(reply.get('error', ''))[:2000]}")
@@ -352,8 +373,12 @@ class Submission:
 
     # -- calls -------------------------------------------------------------------------------
 
-    def call(self, name: str, *args, keep=(), timeout: float | None = None) -> CallResult:
-        """Call the submission's top-level function `name` with copies of `args`."""
+    def call(self, name: str, *args, keep=(), timeout: float | None = None, return_args: bool = False) -> CallResult:
+        """Call the submission's top-level function `name` with copies of `args`.
+
+        return_args: also send back the arguments as the call left them, in `details["args"]` (a list),
+        to see what a function changed in place.
+        """
         limit = self.call_timeout if timeout is None else float(timeout)
         problem = self._ensure_worker()
         if problem:
@@ -367,6 +392,8 @@ class Submission:
         except _worker.Unencodable as exc:
             raise TypeError(f"cannot send this argument to the submission: {exc}") from None
         header = {"op": "call", "name": str(name), "args": enc, "keep": [int(k) for k in keep], "timeout": limit}
+        if return_args:
+            header["return_args"] = True
         worker = self._worker
         t0 = time.perf_counter()
         try:
@@ -392,13 +419,18 @@ class Submission:
             if kind == "missing" and self.cell_errors:
                 error += " (some cells failed: " + "; ".join(self.cell_errors)[:600] + ")"
             return CallResult(ok=False, kind=kind, error=error, stdout=stdout, seconds=seconds)
+        details = {}
         try:
             value = _worker.decode(reply.get("value"), out, Handle, _no_rng)
+            if return_args:
+                details["args"] = _worker.decode(reply.get("args"), out, Handle, _no_rng)
+                if not isinstance(details["args"], list):
+                    raise ValueError("the arguments did not come back as a list")
         except (ValueError, RecursionError) as exc:
             worker.kill()
             return CallResult(ok=False, kind="bad-output", error=f"{name} returned malformed data ({exc})",
                               stdout=stdout, seconds=seconds)
-        return CallResult(ok=True, value=value, stdout=stdout, seconds=seconds)
+        return CallResult(ok=True, value=value, stdout=stdout, seconds=seconds, details=details)
 
     def _stale_handle(self, args) -> str:
         def walk(obj):

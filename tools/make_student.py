@@ -59,15 +59,24 @@ def _indent_width(line: str) -> int:
 
 
 def _def_spans(tree: ast.Module, lines: list[str]) -> list[tuple[int, int, str]]:
-    """(first line, last line, name) of every def, 1-based; the span runs on over trailing comment lines
+    """(first line, last line, name) of every def, 1-based, methods named "Class.method"; the span runs on over trailing comment lines
     indented deeper than the def (ast's end_lineno stops at the last statement)."""
     spans = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            end = node.end_lineno
-            while end < len(lines) and (not lines[end].strip() or _indent_width(lines[end]) > node.col_offset):
-                end += 1
-            spans.append((node.lineno, end, node.name))
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                end = child.end_lineno
+                while end < len(lines) and (not lines[end].strip() or _indent_width(lines[end]) > child.col_offset):
+                    end += 1
+                spans.append((child.lineno, end, prefix + child.name))  # methods are named Class.method
+                visit(child, "")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
     return spans
 
 

@@ -30,6 +30,20 @@ class Group:
     outputs: list[tuple[str, float]]  # (label, points)
     run: Callable[["Ctx"], dict[str, Outcome]]
     doc: str = ""
+    needs: tuple[str, ...] = ()  # assignment ids of the spec's DEPENDS_ON this group cannot run without
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """An earlier assignment whose graded cells run before the submission's (a spec's DEPENDS_ON).
+
+    assignment: its id ("rnn_bptt"); file: its notebook's usual name ("01_rnn_bptt.ipynb"), looked
+    for next to the submission; label: how feedback names it ("assignment-1").
+    """
+
+    assignment: str
+    file: str
+    label: str
 
 
 @dataclass
@@ -56,6 +70,14 @@ class Ctx:
         if result.ok:
             return result.value, ""
         return None, feedback.call_failure(name, result, self.cell_errors)
+
+    def call_inplace(self, name: str, *args) -> tuple[Any, list | None, str]:
+        """(value, the arguments as the call left them, "") or (None, None, message): for functions
+        that update their arguments in place."""
+        result = self.sub.call(name, *args, return_args=True)
+        if result.ok:
+            return result.value, result.details.get("args"), ""
+        return None, None, feedback.call_failure(name, result, self.cell_errors)
 
 
 def unpack(value, n: int, fname: str, names: Sequence[str]) -> tuple[tuple | None, str]:
