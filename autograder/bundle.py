@@ -32,18 +32,44 @@ def _package_files(pkg: Path):
             yield path
 
 
-def bundle_gradescope(out="autograder.zip", root: Path = ROOT) -> Path:
+def bundle_gradescope(out="autograder.zip", root: Path = ROOT, assignment: str = "rnn_bptt") -> Path:
+    """Write the Gradescope autograder zip for `assignment` (one zip per assignment)."""
+    from autograder.specs import get_spec
+
+    notebook = get_spec(assignment).NOTEBOOK
+    run = (TEMPLATES / "run_autograder").read_text()
+    run = run.replace("{{ASSIGNMENT}}", assignment).replace("{{NOTEBOOK}}", notebook)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w") as zf:
         _add(zf, "setup.sh", (TEMPLATES / "setup.sh").read_bytes(), executable=True)
-        _add(zf, "run_autograder", (TEMPLATES / "run_autograder").read_bytes(), executable=True)
+        _add(zf, "run_autograder", run.encode(), executable=True)
         for name in ("requirements.txt", "pyproject.toml"):
             _add(zf, name, (root / name).read_bytes())
         for pkg in ("autograder", "rnn_helpers"):
             for path in _package_files(root / pkg):
                 _add(zf, path.relative_to(root).as_posix(), path.read_bytes())
     return out
+
+
+def find_submission(folder, assignment: str, notebook: str) -> Path:
+    """The notebook to grade among a student's uploads in `folder`.
+
+    The one whose metadata names `assignment`; else the one named `notebook`; else the only
+    notebook there; else `folder/notebook` (which does not exist, so grading says so).
+    """
+    from autograder.grade import assignment_of
+
+    folder = Path(folder)
+    notebooks = sorted(folder.glob("*.ipynb"))
+    marked = [p for p in notebooks if assignment_of(p)[0] == assignment]
+    if len(marked) == 1:
+        return marked[0]
+    if (folder / notebook).is_file():
+        return folder / notebook
+    if len(notebooks) == 1:
+        return notebooks[0]
+    return folder / notebook
 
 
 # ------------------------------------------------------------------ GitHub Classroom
@@ -92,10 +118,11 @@ _STEP = """\
 """
 
 
-def classroom_workflow(assignment: str = "rnn_bptt", notebook: str = "01_rnn_bptt.ipynb") -> str:
+def classroom_workflow(assignment: str = "rnn_bptt", notebook: str | None = None) -> str:
     """The workflow text for `assignment`, one step per test group of its spec."""
     from autograder.specs import get_spec
 
+    notebook = notebook or get_spec(assignment).NOTEBOOK
     groups = [(g.name, sum(p for _, p in g.outputs)) for g in get_spec(assignment).GROUPS]
     ids = [name.replace("_", "-") for name, _ in groups]
     text = _HEAD.format(assignment=assignment, notebook=notebook)

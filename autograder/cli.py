@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("platform", choices=["gradescope", "classroom"],
                    help="gradescope: autograder.zip; classroom: the GitHub Classroom workflow")
     b.add_argument("--out", help="default: autograder.zip, or classroom.yml")
-    b.add_argument("--assignment", default="rnn_bptt")
+    b.add_argument("--assignment", default="rnn_bptt", help="which assignment (one zip or workflow each)")
+
+    f = sub.add_parser("find-submission", help="print which uploaded notebook to grade (used by run_autograder)")
+    f.add_argument("dir")
+    f.add_argument("assignment")
+    f.add_argument("notebook")
     return p
 
 
@@ -108,6 +113,11 @@ def main(argv=None) -> int:
 
             return grade_many(args.dir, args.out, assignment=args.assignment, seed=args.seed,
                               timeout=args.timeout, jobs=args.jobs)
+        if args.command == "find-submission":
+            from autograder import bundle
+
+            print(bundle.find_submission(args.dir, args.assignment, args.notebook))
+            return 0
         if args.command == "bundle":
             from autograder import bundle
 
@@ -115,7 +125,7 @@ def main(argv=None) -> int:
                 out = bundle.write_classroom(args.out or "classroom.yml", args.assignment)
                 print(f"Wrote {out}: copy it to .github/workflows/classroom.yml in the starter repository.")
                 return 0
-            out = bundle.bundle_gradescope(args.out or "autograder.zip")
+            out = bundle.bundle_gradescope(args.out or "autograder.zip", assignment=args.assignment)
             print(f"Wrote {out}: upload it as the autograder of a Gradescope programming assignment.")
             return 0
     except KeyboardInterrupt:

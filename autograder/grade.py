@@ -94,7 +94,8 @@ def find_dependencies(path: Path, deps: Sequence, with_paths: Sequence[Path]) ->
 
     In order: a --with path that is a notebook of that assignment (metadata) or has its file name,
     or the only --with path when there is one dependency; then, next to the submission, a file with
-    the dependency's name, or any other .ipynb whose metadata names its assignment.
+    the dependency's name, or else the one other .ipynb whose metadata names its assignment (never a
+    guess among several: a folder of many students' notebooks must not mix their work).
     """
     found, missing = {}, {}
     for dep in deps:
@@ -110,10 +111,17 @@ def find_dependencies(path: Path, deps: Sequence, with_paths: Sequence[Path]) ->
             if beside.is_file() and beside.resolve() != path.resolve():
                 chosen = beside
             else:
-                for p in sorted(path.parent.glob("*.ipynb")):
-                    if p.resolve() != path.resolve() and assignment_of(p)[0] == dep.assignment:
-                        chosen = p
-                        break
+                # Any other notebook of that assignment beside it, but only if there is exactly one:
+                # in a folder of many students' notebooks, guessing would grade with someone else's work.
+                candidates = [p for p in sorted(path.parent.glob("*.ipynb"))
+                              if p.resolve() != path.resolve() and assignment_of(p)[0] == dep.assignment]
+                if len(candidates) == 1:
+                    chosen = candidates[0]
+                elif len(candidates) > 1:
+                    names = ", ".join(p.name for p in candidates[:4]) + (", ..." if len(candidates) > 4 else "")
+                    missing[dep.assignment] = (f"{len(candidates)} notebooks of {dep.assignment} are beside it ({names}); "
+                                               f"name yours {dep.file}, or pass --with PATH")
+                    continue
         if chosen is None:
             missing[dep.assignment] = f"put {dep.file} next to this notebook, or pass --with PATH"
         elif not chosen.is_file():

@@ -23,15 +23,38 @@ from autograder.report import Report
 COLUMNS = ["submission", "score", "max_score", "passed", "failed", "exit_code", "seconds", "error"]
 
 
-def find_submissions(folder) -> list[Path]:
+def find_submissions(folder, assignment: str | None = None) -> list[Path]:
+    """Every .ipynb/.py directly in `folder`, plus one per subfolder (one subfolder per student).
+
+    In a student's subfolder the submission is the notebook of `assignment` (by its metadata or,
+    failing that, the only notebook there); the other files beside it, such as an earlier
+    assignment that this one builds on, are found by the grader as dependencies.
+    """
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".ipynb", ".py"))
+    found = [p for p in folder.iterdir() if p.is_file() and p.suffix in (".ipynb", ".py")]
+    for sub in (d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix in (".ipynb", ".py"))
+        if assignment is not None:
+            from autograder.grade import assignment_of
+
+            matching = [p for p in files if p.suffix == ".ipynb" and assignment_of(p)[0] == assignment]
+            files = matching or files
+        if len(files) == 1:
+            found.append(files[0])
+        elif files:
+            found.append(sub)  # ambiguous: graded as an error row that says so
+    return sorted(found)
 
 
-def result_names(paths: list[Path]) -> dict[Path, str]:
-    """OUTDIR/<stem>.json, or <name>.json where two submissions share a stem."""
-    stems = [p.stem for p in paths]
-    return {p: (p.stem if stems.count(p.stem) == 1 else p.name) + ".json" for p in paths}
+def result_names(paths: list[Path], folder: Path | None = None) -> dict[Path, str]:
+    """OUTDIR/<stem>.json (<student>.json for a student's subfolder), or a longer name on a clash."""
+    top = Path(folder) if folder is not None else (paths[0].parent if paths else None)
+
+    def stem(p: Path) -> str:
+        return p.stem if p.parent == top or p.is_dir() else p.parent.name
+
+    stems = [stem(p) for p in paths]
+    return {p: (stem(p) if stems.count(stem(p)) == 1 else f"{p.parent.name}_{p.name}") + ".json" for p in paths}
 
 
 def _grade_one(path: str, results: str, assignment, seed: int, timeout) -> dict:
@@ -40,6 +63,9 @@ def _grade_one(path: str, results: str, assignment, seed: int, timeout) -> dict:
     try:
         from autograder.grade import grade
 
+        if Path(path).is_dir():
+            raise ValueError(f"{Path(path).name}/ holds several notebooks and none is marked as assignment "
+                             f"{assignment or '(pass --assignment)'}; leave one submission per student folder")
         report = grade(path, assignment=assignment, seed=seed, timeout=timeout)
     except Exception as exc:  # noqa: BLE001
         report = Report(assignment=assignment or "", submission=path, seed=seed,
@@ -60,11 +86,11 @@ def grade_many(folder, out, *, assignment=None, seed=None, timeout=None, jobs=No
     """Grade every submission in `folder`; returns 0 when all could be graded, 2 otherwise."""
     from tqdm import tqdm
 
-    paths = find_submissions(folder)
+    paths = find_submissions(folder, assignment)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    names = result_names(paths)
+    names = result_names(paths, Path(folder))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
     print(f"Seed: {seed} (repeat with --seed {seed}); {len(paths)} submissions, {jobs} processes", flush=True)
     rows: dict[Path, dict] = {}
@@ -85,8 +111,9 @@ def grade_many(folder, out, *, assignment=None, seed=None, timeout=None, jobs=No
     with open(out / "scores.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
-        for p in paths:
-            writer.writerow(rows[p])
+        for p in paths:  # a student's subfolder shows in the name: alice/02_clipping_tbptt.ipynb
+            shown = p.name if p.parent == Path(folder) or p.is_dir() else f"{p.parent.name}/{p.name}"
+            writer.writerow({**rows[p], "submission": shown})
     rate = 60 * len(paths) / elapsed if elapsed > 0 else 0.0
     print(f"Graded {len(paths)} submissions in {elapsed:.1f} s ({rate:.0f} per minute); "
           f"scores in {out / 'scores.csv'}")

@@ -137,6 +137,21 @@ def test_gradescope_bundle_contains_everything_and_run_autograder_is_executable(
         assert "/autograder/submission/" in run and "--results /autograder/results/results.json --exit-zero" in run
 
 
+def test_gradescope_bundle_is_made_for_one_assignment_and_finds_its_notebook_among_uploads(tmp_path):
+    out = tmp_path / "autograder.zip"
+    assert cli.main(["bundle", "gradescope", "--assignment", "clipping_tbptt", "--out", str(out)]) == 0
+    run = zipfile.ZipFile(out).read("run_autograder").decode()
+    assert 'ASSIGNMENT="clipping_tbptt"' in run and 'NOTEBOOK="02_clipping_tbptt.ipynb"' in run
+    assert "{{" not in run
+    # A student uploads assignment 2 under another name, together with the assignment 1 it builds on.
+    uploads = tmp_path / "work"
+    uploads.mkdir()
+    shutil.copy(ROOT / "solutions" / "01_rnn_bptt.ipynb", uploads / "01_rnn_bptt.ipynb")
+    shutil.copy(ROOT / "solutions" / "02_clipping_tbptt.ipynb", uploads / "my_assignment2.ipynb")
+    assert bundle.find_submission(uploads, "clipping_tbptt", "02_clipping_tbptt.ipynb") == uploads / "my_assignment2.ipynb"
+    assert bundle.find_submission(tmp_path / "empty", "rnn_bptt", "01_rnn_bptt.ipynb").name == "01_rnn_bptt.ipynb"
+
+
 def test_classroom_workflow_has_one_step_per_group_with_its_points():
     from autograder.specs import get_spec
 
@@ -212,3 +227,40 @@ def test_grading_the_solution_takes_under_10_seconds(tmp_path, capsys):
     t0 = time.perf_counter()
     assert cli.main(["grade", str(SOLUTION), "--seed", "7"]) == 0
     assert time.perf_counter() - t0 < 10
+
+
+def test_grade_many_takes_one_subfolder_per_student_and_never_mixes_their_work(tmp_path):
+    """Assignment 2 builds on assignment 1: each student's own 01 notebook must be the one used."""
+    import csv
+    import shutil
+
+    from autograder.many import grade_many
+
+    root = Path(__file__).resolve().parents[1]
+    for student, first in [("alice", root / "solutions/01_rnn_bptt.ipynb"), ("bob", root / "notebooks/01_rnn_bptt.ipynb")]:
+        (tmp_path / "class" / student).mkdir(parents=True)
+        shutil.copy(first, tmp_path / "class" / student / "01_rnn_bptt.ipynb")
+        shutil.copy(root / "solutions/02_clipping_tbptt.ipynb", tmp_path / "class" / student / "02_clipping_tbptt.ipynb")
+    code = grade_many(tmp_path / "class", tmp_path / "out", assignment="clipping_tbptt", seed=3, jobs=1, progress=False)
+    assert code == 0
+    rows = {r["submission"]: r for r in csv.DictReader(open(tmp_path / "out" / "scores.csv"))}
+    assert set(rows) == {"alice/02_clipping_tbptt.ipynb", "bob/02_clipping_tbptt.ipynb"}
+    alice, bob = rows["alice/02_clipping_tbptt.ipynb"], rows["bob/02_clipping_tbptt.ipynb"]
+    assert alice["score"] == alice["max_score"]
+    # Bob's assignment 1 is blank, so only his truncated_bptt_grads loses points; Alice's work is not borrowed.
+    assert float(bob["score"]) < float(bob["max_score"])
+    assert (tmp_path / "out" / "alice.json").exists() and (tmp_path / "out" / "bob.json").exists()
+
+
+def test_a_flat_folder_of_many_students_does_not_guess_a_dependency(tmp_path):
+    import shutil
+
+    from autograder.grade import grade
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "solutions/01_rnn_bptt.ipynb", tmp_path / "alice_01.ipynb")
+    shutil.copy(root / "notebooks/01_rnn_bptt.ipynb", tmp_path / "bob_01.ipynb")
+    shutil.copy(root / "solutions/02_clipping_tbptt.ipynb", tmp_path / "bob_02.ipynb")
+    report = grade(tmp_path / "bob_02.ipynb", seed=1, only="truncated_bptt_grads")
+    assert report.score == 0
+    assert any("2 notebooks of rnn_bptt are beside it" in t.output for t in report.tests)

@@ -14,6 +14,7 @@ from .lstm import H_SIG_PRE, GatedBackward, gated_cases, run_gated_backward, run
 
 ASSIGNMENT = "gru"
 TITLE = "Assignment 4: a GRU from scratch"
+NOTEBOOK = "04_gru.ipynb"  # the student notebook's file name (bundles and messages use it)
 
 H_ORDER = ("the blocks of Wx, Wh and b are z, r, n (update, reset, candidate) along the 3H axis; yours looks "
            "like it swaps z and r (nn.GRU's order is r, z, n).")

@@ -21,6 +21,7 @@ from .common import Case, Ctx, Group, Outcome, first_failure, unpack
 
 ASSIGNMENT = "lstm"
 TITLE = "Assignment 3: an LSTM from scratch"
+NOTEBOOK = "03_lstm.ipynb"  # the student notebook's file name (bundles and messages use it)
 
 
 # ---------------------------------------------------------------- shapes and inputs

@@ -26,6 +26,7 @@ from .lstm import gate_note
 
 ASSIGNMENT = "pytorch_lstm"
 TITLE = "Assignment 5: an LSTM module in PyTorch, and beam search"
+NOTEBOOK = "05_pytorch_lstm.ipynb"  # the student notebook's file name (bundles and messages use it)
 BLOCKED_IMPORTS = DEFAULT_BLOCKED - {"torch"}
 PRELOAD = ("torch",)
 LSTM_RUN = "_grader_pytorch_lstm_run"

@@ -18,6 +18,7 @@ from .common import Backward, Case, Ctx, Group, Outcome, first_failure, run_back
 
 ASSIGNMENT = "rnn_bptt"
 TITLE = "Assignment 1: a vanilla RNN and backpropagation through time"
+NOTEBOOK = "01_rnn_bptt.ipynb"  # the student notebook's file name (bundles and messages use it)
 
 
 # ---------------------------------------------------------------- shapes and inputs
