@@ -3,7 +3,6 @@ every known mistake caught with its hint, and the assignment-1 dependency found,
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from buggy_patching import load_generator
 import torch
 
 from autograder.checks import rel_error
@@ -26,15 +26,7 @@ ASSIGNMENT_1 = ROOT / "tests" / "buggy" / "correct.py"  # a correct assignment 1
 SOLUTION = ROOT / "solutions" / "02_clipping_tbptt.ipynb"
 STUDENT = ROOT / "notebooks" / "02_clipping_tbptt.ipynb"
 
-def _load_make_buggy():
-    """tests/buggy has a make_buggy module too: load this one under its own name."""
-    spec = importlib.util.spec_from_file_location("make_buggy_clipping", BUGGY / "make_buggy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_MAKE_BUGGY = _load_make_buggy()
+_MAKE_BUGGY = load_generator(BUGGY)
 MISTAKES, buggy_source = _MAKE_BUGGY.MISTAKES, _MAKE_BUGGY.buggy_source
 
 H_STEP = 1e-6

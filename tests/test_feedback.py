@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from buggy_patching import load_generator
 
 from autograder.grade import grade
 from autograder.protocol import CallResult, Handle, RngSpec
@@ -23,8 +24,8 @@ BUGGY = ROOT / "tests" / "buggy"
 CORRECT = BUGGY / "correct.py"
 SOLUTION = ROOT / "solutions" / "01_rnn_bptt.ipynb"
 STUDENT = ROOT / "notebooks" / "01_rnn_bptt.ipynb"
-sys.path.insert(0, str(BUGGY))
-from make_buggy import MISTAKES, buggy_source  # noqa: E402
+_GENERATOR = load_generator(BUGGY)
+MISTAKES, buggy_source = _GENERATOR.MISTAKES, _GENERATOR.buggy_source
 
 SEED = 1234
 

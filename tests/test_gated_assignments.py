@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from buggy_patching import load_generator
 import torch
 
 from autograder.checks import rel_error
@@ -23,8 +24,8 @@ from autograder.references import gated_mistakes as mk
 
 ROOT = Path(__file__).resolve().parents[1]
 BUGGY = ROOT / "tests" / "buggy_gated"
-sys.path.insert(0, str(BUGGY))
-from make_buggy import MISTAKES, buggy_source  # noqa: E402
+_GENERATOR = load_generator(BUGGY)
+MISTAKES, buggy_source = _GENERATOR.MISTAKES, _GENERATOR.buggy_source
 
 SEED = 1234
 H_STEP = 1e-5

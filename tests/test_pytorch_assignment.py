@@ -3,13 +3,13 @@ known mistake caught with its hint, and torch allowed for this assignment only."
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from buggy_patching import load_generator
 
 from autograder.grade import _torch_limits, grade
 from autograder.references import pytorch_lstm_mistakes as mk
@@ -26,15 +26,7 @@ STUDENT = ROOT / "notebooks" / "05_pytorch_lstm.ipynb"
 GROUPS = {g.name for g in spec.GROUPS}
 
 
-def _load_make_buggy():
-    """Other buggy folders have a make_buggy module too: load this one under its own name."""
-    module_spec = importlib.util.spec_from_file_location("make_buggy_pytorch", BUGGY / "make_buggy.py")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
-
-
-_MAKE_BUGGY = _load_make_buggy()
+_MAKE_BUGGY = load_generator(BUGGY)
 MISTAKES, buggy_source = _MAKE_BUGGY.MISTAKES, _MAKE_BUGGY.buggy_source
 
 
