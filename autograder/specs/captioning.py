@@ -18,7 +18,7 @@ from ..checks import check_array, check_scalar
 from ..feedback import match_hint
 from ..references import captioning as ref
 from ..runner import DEFAULT_BLOCKED
-from .common import Case, Ctx, Group, Outcome, first_failure
+from .common import HARNESS_HELPERS, Case, Ctx, Group, Outcome, first_failure
 
 ASSIGNMENT = "captioning"
 TITLE = "Assignment 7: image captioning, teacher forcing and one decoding step"
@@ -28,25 +28,8 @@ PRELOAD = ("torch",)
 LOSS_RUN = "_grader_captioning_loss_run"
 STEP_RUN = "_grader_decode_step_run"
 
-HARNESS = r'''
+HARNESS = HARNESS_HELPERS + r'''
 import torch as _grader_torch
-
-
-def _grader_caption_where(exc):
-    """The innermost line of the submission's own cells in a traceback: ' (cell 7, line 12)'."""
-    tb, found = exc.__traceback__, ""
-    while tb is not None:
-        fname = tb.tb_frame.f_code.co_filename
-        if fname.startswith("<cell ") and not fname.startswith("<cell grader"):
-            found = f"{fname[1:-1]}, line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return f" ({found})" if found else ""
-
-
-def _grader_caption_failed(what, exc):
-    if isinstance(exc, NotImplementedError):
-        return {"error": f"NotImplementedError: {what} is not implemented yet", "not_implemented": what}
-    return {"error": f"{what} raised {type(exc).__name__}: {str(exc)[:1500]}{_grader_caption_where(exc)}"}
 
 
 def _grader_caption_model(config, weights):
@@ -63,7 +46,7 @@ def _grader_captioning_loss_run(config, weights, images, captions):
     try:
         loss = fn(model, torch.tensor(images), torch.tensor(captions))
     except BaseException as exc:
-        return _grader_caption_failed("captioning_loss", exc)
+        return _grader_failed("captioning_loss", exc)
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         return {"error": f"captioning_loss should return a scalar tensor, got {type(loss).__name__}"
                          + (f" of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else "")}
@@ -92,7 +75,7 @@ def _grader_decode_step_run(config, weights, token, h, c):
         with torch.no_grad():
             result = fn(model, torch.tensor(token), (torch.tensor(h), torch.tensor(c)))
     except BaseException as exc:
-        return _grader_caption_failed("decode_step", exc)
+        return _grader_failed("decode_step", exc)
     ok = isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], (tuple, list)) \
         and len(result[1]) == 2
     if not ok:

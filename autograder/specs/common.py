@@ -180,3 +180,25 @@ def run_backward_test(ctx: Ctx, spec: Backward, cases: Sequence[Case]) -> dict[s
                 lines.append(feedback.match_hint(got[i], sigs))
             first_failure(outcomes, g, " ".join(x for x in lines if x))
     return outcomes
+
+
+# Grader code that PyTorch specs run inside the worker, after the submission's cells (a submitted
+# class cannot cross the process boundary, so a HARNESS builds and calls it there and returns plain
+# arrays). These two helpers turn a submission's exception into the feedback every harness gives.
+HARNESS_HELPERS = r'''
+def _grader_where(exc):
+    """The innermost line of the submission's own cells in a traceback: ' (cell 7, line 12)'."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        fname = tb.tb_frame.f_code.co_filename
+        if fname.startswith("<cell ") and not fname.startswith("<cell grader"):
+            found = f"{fname[1:-1]}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return f" ({found})" if found else ""
+
+
+def _grader_failed(what, exc):
+    if isinstance(exc, NotImplementedError):
+        return {"error": f"NotImplementedError: {what} is not implemented yet", "not_implemented": what}
+    return {"error": f"{what} raised {type(exc).__name__}: {str(exc)[:1500]}{_grader_where(exc)}"}
+'''

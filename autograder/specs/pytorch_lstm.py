@@ -21,7 +21,7 @@ from ..checks import check_array
 from ..references import pytorch_lstm_mistakes as mk
 from ..references import torch_modules as ref
 from ..runner import DEFAULT_BLOCKED
-from .common import Case, Ctx, Group, Outcome, first_failure
+from .common import HARNESS_HELPERS, Case, Ctx, Group, Outcome, first_failure
 from .lstm import gate_note
 
 ASSIGNMENT = "pytorch_lstm"
@@ -32,7 +32,7 @@ PRELOAD = ("torch",)
 LSTM_RUN = "_grader_pytorch_lstm_run"
 BEAM_RUN = "_grader_beam_search_run"
 
-HARNESS = r'''
+HARNESS = HARNESS_HELPERS + r'''
 import numpy as _grader_np
 import torch as _grader_torch
 from torch.overrides import TorchFunctionMode as _GraderTorchFunctionMode
@@ -47,23 +47,6 @@ class _GraderNoBuiltinRecurrence(_GraderTorchFunctionMode):
             raise RuntimeError(f"LSTM.forward calls PyTorch's built-in recurrence ({name}); write the loop "
                                "over time steps yourself with matrix products and element-wise functions")
         return func(*args, **(kwargs or {}))
-
-
-def _grader_where(exc):
-    """The innermost line of the submission's own cells in a traceback: ' (cell 7, line 12)'."""
-    tb, found = exc.__traceback__, ""
-    while tb is not None:
-        fname = tb.tb_frame.f_code.co_filename
-        if fname.startswith("<cell ") and not fname.startswith("<cell grader"):
-            found = f"{fname[1:-1]}, line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return f" ({found})" if found else ""
-
-
-def _grader_failed(what, exc):
-    if isinstance(exc, NotImplementedError):
-        return {"error": f"NotImplementedError: {what} is not implemented yet", "not_implemented": what}
-    return {"error": f"{what} raised {type(exc).__name__}: {str(exc)[:1500]}{_grader_where(exc)}"}
 
 
 def _grader_pytorch_lstm_run(input_size, hidden_size, num_layers, params, x, state, douts):
