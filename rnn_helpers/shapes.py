@@ -4,7 +4,8 @@ Every image holds one to three objects (circle, square, triangle; four colours; 
 dark, slightly noisy background. Its caption comes from a grammar with three forms:
 
     one object     "a large red circle"
-    two objects    "a small red circle above a large blue square"   (above, below, left of, right of)
+    two objects    "a small red circle above a large blue square"   (above, below, left of, right of;
+                   placed so that only the stated relation holds: see `random_scene`)
     three objects  "a red circle , a blue square and a green triangle"   (left to right, no sizes)
 
 Generation is deterministic: image `i` of a split is drawn from its own generator, seeded by
@@ -22,6 +23,8 @@ SHAPES = ("circle", "square", "triangle")
 COLOURS = {"red": (0.9, 0.15, 0.1), "green": (0.15, 0.8, 0.2), "blue": (0.2, 0.35, 1.0), "yellow": (0.95, 0.85, 0.1)}
 SIZES = {"small": 4.5, "large": 7.0}  # radius in pixels of a 32x32 image
 RELATIONS = ("above", "below", "left of", "right of")
+OBJECT_COUNTS = {1: 0.3, 2: 0.45, 3: 0.25}  # probability of an image holding 1, 2 or 3 objects
+RELATION_MARGIN = 2.0  # a relation's axis separation is at least this many times the other axis's offset
 SPLIT_SEEDS = {"train": 1001, "val": 2002, "test": 3003}
 IMAGE_SIZE = 32
 SUPERSAMPLE = 2  # draw at 2x and average 2x2 blocks: cheap anti-aliasing
@@ -56,10 +59,13 @@ def _random_obj(rng, size, cx, cy) -> Obj:
 def random_scene(rng: np.random.Generator, size: int = IMAGE_SIZE) -> tuple[list[Obj], str]:
     """Objects (in caption order) and the relation word(s) for a two-object scene ("" otherwise).
 
-    Positions are laid out so the caption is never ambiguous: a relation's two objects are
-    separated along its axis by at least one pixel of clear space.
+    Positions are laid out so the caption is never ambiguous. A relation's two objects are separated
+    along its axis by at least one pixel of clear space, and their offset along the other axis is at
+    most 1 / RELATION_MARGIN of that separation, so exactly one of the four relations describes the
+    pair (`relations_that_hold`). Three objects sit one in each vertical third, so their left-to-right
+    order is clear too.
     """
-    n = int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25]))
+    n = int(rng.choice(list(OBJECT_COUNTS), p=list(OBJECT_COUNTS.values())))
     if n == 1:
         s = str(rng.choice(list(SIZES)))
         r = SIZES[s]
@@ -80,10 +86,25 @@ def random_scene(rng: np.random.Generator, size: int = IMAGE_SIZE) -> tuple[list
         if a_hi - a_lo >= r_lo + r_hi + 1:
             break
     p1, p2 = (a_lo, a_hi) if first_before else (a_hi, a_lo)
-    b1, b2 = rng.uniform(r1 + 1, size - r1 - 1), rng.uniform(r2 + 1, size - r2 - 1)  # the other axis
+    while True:  # the other axis: offset small against the separation, so no second relation is true
+        b1, b2 = rng.uniform(r1 + 1, size - r1 - 1), rng.uniform(r2 + 1, size - r2 - 1)
+        if RELATION_MARGIN * abs(b1 - b2) <= a_hi - a_lo:
+            break
     if relation in ("above", "below"):
         return [_random_obj(rng, s1, b1, p1), _random_obj(rng, s2, b2, p2)], relation
     return [_random_obj(rng, s1, p1, b1), _random_obj(rng, s2, p2, b2)], relation
+
+
+def relations_that_hold(first: Obj, second: Obj, margin: float = RELATION_MARGIN) -> list[str]:
+    """The relations "first <relation> second" that hold by `margin`, computed from the positions alone.
+
+    "above" holds when `first` is higher (smaller y) by at least `margin` times the horizontal offset,
+    and likewise for the other three; the generator makes exactly one hold for every two-object scene.
+    """
+    dx, dy = second.cx - first.cx, second.cy - first.cy
+    held = {"above": dy > 0 and dy >= margin * abs(dx), "below": dy < 0 and -dy >= margin * abs(dx),
+            "left of": dx > 0 and dx >= margin * abs(dy), "right of": dx < 0 and -dx >= margin * abs(dy)}
+    return [rel for rel in RELATIONS if held[rel]]
 
 
 def _mask(obj: Obj, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from buggy_patching import load_generator
 
 from autograder.grade import grade
 from rnn_helpers.captioning import END, NULL, START, CaptionVocab, build_model, corpus_bleu, exact_match
-from rnn_helpers.shapes import equivalent_captions, make_example, make_split
+from rnn_helpers.shapes import (RELATION_MARGIN, RELATIONS, SIZES, SPLIT_SEEDS, caption_words, equivalent_captions,
+                                 make_example, make_split, random_scene, relations_that_hold)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUGGY = ROOT / "tests" / "buggy_captioning"
@@ -89,6 +90,41 @@ def test_every_caption_fits_and_round_trips_through_the_vocabulary():
         assert vocab.decode(ids) == cap
         kinds.add("three" if "," in cap else "two" if len(cap.split()) > 4 else "one")
     assert kinds == {"one", "two", "three"}
+
+
+def _held(first, second, margin=RELATION_MARGIN):
+    """Which of the four relations "first REL second" hold by `margin`, from the positions alone
+    (written out here rather than calling `relations_that_hold`, so the test does not trust it)."""
+    dx, dy = second.cx - first.cx, second.cy - first.cy
+    return {rel for rel, along, across in (("above", dy, dx), ("below", -dy, dx), ("left of", dx, dy),
+                                           ("right of", -dx, dy)) if along > 0 and along >= margin * abs(across)}
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_every_relation_in_a_caption_is_the_only_one_that_holds(split):
+    seen, n_two = set(), 0
+    for i in range(400):
+        objects, relation = random_scene(np.random.default_rng([SPLIT_SEEDS[split], i]))
+        assert " ".join(caption_words(objects, relation)) == make_example(split, i)[1]  # the same scene
+        if len(objects) == 3:  # no relation words, but listed left to right: neighbours do not overlap in x
+            xs = sorted(o.cx for o in objects)
+            assert min(b - a for a, b in zip(xs, xs[1:])) > 2 * SIZES["small"], (split, i)
+        if len(objects) != 2:
+            assert relation == ""
+            continue
+        n_two += 1
+        first, second = objects
+        seen.add(relation)
+        assert _held(first, second) == {relation}, (split, i, relation, first, second)
+        assert relations_that_hold(first, second) == [relation]
+        # along the stated axis the objects do not overlap; along the other they do, so no other
+        # relation holds even in the weak sense of "separated along its axis"
+        r1, r2 = SIZES[first.size], SIZES[second.size]
+        along, across = ((first.cy, second.cy), (first.cx, second.cx)) if relation in ("above", "below") \
+            else ((first.cx, second.cx), (first.cy, second.cy))
+        assert abs(along[0] - along[1]) >= r1 + r2 + 1, (split, i)
+        assert abs(across[0] - across[1]) < r1 + r2, (split, i)
+    assert seen == set(RELATIONS) and n_two > 100
 
 
 def test_a_two_object_caption_has_exactly_one_paraphrase():
