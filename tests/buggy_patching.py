@@ -41,3 +41,14 @@ def load_generator(folder: Path) -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def assert_caught_with_hint(report, mistake: dict) -> None:
+    """The grader caught a buggy submission: exactly the mistake's groups fail, each with its hint."""
+    assert not report.error, report.error
+    failed_groups = {t.group for t in report.tests if t.status == "failed"}
+    assert failed_groups == mistake["fails"], [(t.name, t.status) for t in report.tests]
+    for group in mistake["fails"]:
+        outputs = [t.output for t in report.tests if t.group == group and t.status == "failed"]
+        assert any(mistake["hint"] in o for o in outputs), (group, outputs)
+    assert report.exit_code == 1
